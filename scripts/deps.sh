@@ -1,0 +1,25 @@
+#!/bin/bash
+# Installs what kobe's build and tests need, on Debian, when run as root; elsewhere it only says
+# what is missing. `deps.sh ci` adds what CI uses: clang (sanitizers), the aarch64 cross compiler
+# and qemu-user.
+set -u
+need=()
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
+command -v cc >/dev/null 2>&1 || need+=(gcc)
+command -v make >/dev/null 2>&1 || need+=(make)
+[ -e /usr/include/stdio.h ] || need+=(libc6-dev)
+if [ "${1:-}" = ci ]; then
+  command -v clang >/dev/null 2>&1 || need+=(clang)
+  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+  command -v qemu-aarch64 >/dev/null 2>&1 || need+=(qemu-user)
+  command -v clang-format >/dev/null 2>&1 || need+=(clang-format)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
+else
+  echo "missing: ${need[*]} (install them, or run as root on Debian)" >&2
+  exit 1
+fi
