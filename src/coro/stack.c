@@ -44,6 +44,26 @@ bool stack_in_guard(const stack_pool *p, const coro_stack *s, const void *addr) 
     return a < lo + sizeof(uint64_t) && a + p->page >= lo;
 }
 
+/* Whether MADV_GUARD_INSTALL really guards: some layers (qemu-user, for one) accept the advice
+ * and ignore it. The probe guards a page and asks the kernel to read it through write(2), which
+ * fails with EFAULT on a real guard instead of crashing, and succeeds on a plain page. */
+static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+static bool madvise_guards;
+
+static void probe_madvise_guard(void) {
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t page = pg > 0 ? (size_t)pg : 4096;
+    char *m = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return;
+    int fds[2];
+    if (madvise(m, page, MADV_GUARD_INSTALL) == 0 && pipe(fds) == 0) {
+        madvise_guards = write(fds[1], m, 1) < 0 && errno == EFAULT;
+        close(fds[0]);
+        close(fds[1]);
+    }
+    munmap(m, page);
+}
+
 /* How many mappings the process may still create: a quarter of vm.max_map_count, leaving the
  * rest to malloc, libraries and the application. */
 static size_t mapping_budget(void) {
@@ -69,7 +89,8 @@ int stack_pool_init(stack_pool *p, size_t size, const char *guard_env) {
     if (p->per_slab > 64) p->per_slab = 64;
     p->warm_max = 64;
     p->warm_hard = 4096;
-    p->guard = STACK_GUARD_MADVISE; /* probed on the first slab */
+    pthread_once(&probe_once, probe_madvise_guard);
+    p->guard = madvise_guards ? STACK_GUARD_MADVISE : STACK_GUARD_MPROTECT;
     if (guard_env && strcmp(guard_env, "mprotect") == 0) p->guard = STACK_GUARD_MPROTECT;
     if (guard_env && strcmp(guard_env, "none") == 0) p->guard = STACK_GUARD_NONE;
     p->map_budget = mapping_budget();
@@ -96,7 +117,7 @@ static void guard_install(stack_pool *p, coro_stack *s) {
             s->guarded = true;
             return;
         }
-        p->guard = STACK_GUARD_MPROTECT; /* kernel (or emulator) without guard regions */
+        p->guard = STACK_GUARD_MPROTECT; /* e.g. a seccomp filter refusing the advice */
     }
     if (p->guard == STACK_GUARD_MPROTECT && p->maps_used + 2 <= p->map_budget) {
         if (mprotect(g, p->page, PROT_NONE) == 0) {
