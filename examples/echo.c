@@ -15,7 +15,7 @@
 
 static void *serve_client(void *arg) {
     kobe_tcp_stream *s = arg;
-    char buf[16384];
+    char buf[4096];
     ssize_t n;
     kobe_tcp_set_nodelay(s, true);
     while ((n = kobe_tcp_read(s, buf, sizeof buf)) > 0)

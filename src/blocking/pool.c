@@ -183,6 +183,7 @@ void blocking_pool_get_stats(blocking_pool *p, blocking_pool_stats *out) {
     out->queued = p->queued;
     out->completed = p->completed;
     out->spawned = p->spawned;
+    out->shutting_down = p->shutting_down;
     pthread_mutex_unlock(&p->lock);
 }
 

@@ -24,6 +24,7 @@ typedef struct blocking_pool_stats {
     size_t queued;    /* submitted, not yet started */
     size_t completed; /* jobs finished over the pool's life */
     size_t spawned;   /* threads ever started */
+    int shutting_down; /* destroy has begun */
 } blocking_pool_stats;
 
 /* max_threads >= 1; idle_ms: how long an idle thread waits for work before it retires.

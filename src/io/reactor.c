@@ -110,6 +110,7 @@ int reactor_register(reactor *r, int fd, io_source **out) {
     s->fd = fd;
     bump_gen(s); /* a fresh generation: events of the slot's previous life are stale */
     atomic_store_explicit(&s->refs, 1, memory_order_relaxed);
+    for (int d = 0; d < 2; d++) atomic_store_explicit(&s->dir[d].drained, 0, memory_order_relaxed);
     atomic_store_explicit(&s->closed, false, memory_order_release);
     spin_lock_acquire(&s->arm_lock);
     s->armed = (r->poller_flags & POLLER_EDGE) ? (POLLER_READ | POLLER_WRITE) : 0;

@@ -46,6 +46,9 @@ typedef struct io_source {
     struct {
         waitq q;              /* its lock guards seq's changes and the waiters */
         _Atomic uint32_t seq; /* bumped by every readiness event for this direction */
+        /* seq + 1 at the last short transfer (0: none): while seq has not moved since, the
+         * direction is known to be drained and a retry would only say EAGAIN. */
+        _Atomic uint32_t drained;
     } dir[2];
     spin_lock arm_lock; /* level-triggered backends: serialises re-arming */
     unsigned armed;     /* under arm_lock: directions the backend will report */
@@ -81,6 +84,18 @@ void io_source_leave(io_source *s);
 
 static inline uint32_t io_source_seq(io_source *s, enum io_dir d) {
     return atomic_load_explicit(&s->dir[d].seq, memory_order_acquire);
+}
+
+/* A transfer on a stream socket moved fewer bytes than asked: the kernel buffer was drained (or
+ * filled, for a write) at sequence seq. Any later data, or space, comes with a new event. */
+static inline void io_source_mark_drained(io_source *s, enum io_dir d, uint32_t seq) {
+    atomic_store_explicit(&s->dir[d].drained, seq + 1, memory_order_relaxed);
+}
+
+/* Whether direction d is known to be drained since no event came after sequence seq. Only a
+ * hint that saves a system call: an event that lands meanwhile bumps seq and the wait returns. */
+static inline bool io_source_drained(io_source *s, enum io_dir d, uint32_t seq) {
+    return atomic_load_explicit(&s->dir[d].drained, memory_order_relaxed) == seq + 1;
 }
 
 /* Suspends the current task until direction d of s has an event newer than seq, or the deadline

@@ -19,8 +19,10 @@ typedef ssize_t (*io_attempt)(int fd, void *ctx);
 
 /* Runs attempt until it does not say -EAGAIN, waiting on direction d of src in between. A
  * cancelled task fails at once: the call is a suspension point whether or not it would suspend.
- * Success spends budget, so a loop of operations that never wait still lets others run. */
-static ssize_t io_retry(io_source *src, enum io_dir d, io_attempt attempt, void *ctx,
+ * Success spends budget, so a loop of operations that never wait still lets others run.
+ * want > 0 marks a stream transfer of that many bytes: one that moves fewer has drained the
+ * kernel's buffer, so the next call waits for an event instead of trying a doomed syscall. */
+static ssize_t io_retry(io_source *src, enum io_dir d, io_attempt attempt, void *ctx, size_t want,
                         uint64_t deadline) {
     kobe_task *t = sched_current();
     if (!t) return -EPERM;
@@ -29,8 +31,11 @@ static ssize_t io_retry(io_source *src, enum io_dir d, io_attempt attempt, void 
     ssize_t rc;
     for (;;) {
         uint32_t seq = io_source_seq(src, d);
-        rc = attempt(src->fd, ctx);
-        if (rc != -EAGAIN) break;
+        rc = want && io_source_drained(src, d, seq) ? -EAGAIN : attempt(src->fd, ctx);
+        if (rc != -EAGAIN) {
+            if (want && rc > 0 && (size_t)rc < want) io_source_mark_drained(src, d, seq);
+            break;
+        }
         rc = reactor_await(src, d, seq, deadline);
         if (rc < 0) break;
     }
@@ -111,7 +116,7 @@ int kobe_tcp_accept(kobe_tcp_listener *l, kobe_tcp_stream **out, kobe_addr *peer
     reactor *r = current_reactor();
     if (!r) return -EPERM;
     accept_ctx a;
-    ssize_t fd = io_retry(l->src, IO_READ, try_accept, &a, TIME_NONE);
+    ssize_t fd = io_retry(l->src, IO_READ, try_accept, &a, 0, TIME_NONE);
     if (out_of_resources(fd)) {
         /* The pending connection stays queued and the listener stays readable: retrying at
          * once would spin. Back off, doubling, so the loop keeps serving without burning CPU. */
@@ -234,14 +239,14 @@ ssize_t kobe_tcp_read(kobe_tcp_stream *s, void *buf, size_t n) {
     if (!s || (!buf && n)) return -EINVAL;
     if (n == 0) return sched_current() ? 0 : -EPERM;
     buf_ctx b = {buf, n};
-    return io_retry(s->src, IO_READ, try_read, &b, TIME_NONE);
+    return io_retry(s->src, IO_READ, try_read, &b, n, TIME_NONE);
 }
 
 ssize_t kobe_tcp_write(kobe_tcp_stream *s, const void *buf, size_t n) {
     if (!s || (!buf && n)) return -EINVAL;
     if (n == 0) return sched_current() ? 0 : -EPERM;
     buf_ctx b = {(void *)buf, n};
-    return io_retry(s->src, IO_WRITE, try_write, &b, TIME_NONE);
+    return io_retry(s->src, IO_WRITE, try_write, &b, n, TIME_NONE);
 }
 
 ssize_t kobe_tcp_read_exact(kobe_tcp_stream *s, void *buf, size_t n, size_t *got) {
@@ -296,7 +301,7 @@ ssize_t kobe_tcp_writev(kobe_tcp_stream *s, const struct iovec *iov, int iovcnt)
     }
     if (total == 0) return sched_current() ? 0 : -EPERM;
     iov_ctx v = {iov, iovcnt};
-    return io_retry(s->src, IO_WRITE, try_writev, &v, TIME_NONE);
+    return io_retry(s->src, IO_WRITE, try_writev, &v, total, TIME_NONE);
 }
 
 int kobe_tcp_shutdown(kobe_tcp_stream *s, int how) {
