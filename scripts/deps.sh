@@ -13,6 +13,7 @@ if [ "${1:-}" = ci ]; then
   command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
   command -v qemu-aarch64 >/dev/null 2>&1 || need+=(qemu-user)
   command -v clang-format >/dev/null 2>&1 || need+=(clang-format)
+  command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -6,6 +6,7 @@
 
 #include "coro/coro.h"
 
+#include <fenv.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,14 @@ void coro_make(coro_ctx *c, void *stack_lo, size_t size, void (*entry)(void *), 
     memset(c, 0, sizeof *c);
     c->stack_lo = stack_lo;
     c->stack_size = size;
-    if (getcontext(&c->uc) != 0) abort(); /* cannot fail with a valid pointer */
+    /* getcontext captures the FP environment too: capture the default one, so a new coroutine
+     * never inherits a rounding mode its creator set (as with the assembly switch). */
+    fenv_t mine;
+    fegetenv(&mine);
+    fesetenv(FE_DFL_ENV);
+    int rc = getcontext(&c->uc);
+    fesetenv(&mine);
+    if (rc != 0) abort(); /* cannot fail with a valid pointer */
     c->uc.uc_stack.ss_sp = stack_lo;
     c->uc.uc_stack.ss_size = size;
     c->uc.uc_link = NULL;

@@ -69,9 +69,20 @@ static void *named_body(void *arg) {
     return (void *)(uintptr_t)kobe_task_id();
 }
 
+/* The name of the thread running the caller, read afresh (pthread_self is declared const, so a
+ * value read before a suspension could be another thread's). */
+static __attribute__((noinline)) void thread_name(char *buf, size_t n) {
+    __asm__ volatile("" ::: "memory");
+    CHECK_EQ(pthread_getname_np(pthread_self(), buf, n), 0);
+}
+
 static void *ids_main(void *arg) {
     (void)arg;
     CHECK(strcmp(kobe_task_name(), "main") == 0);
+    char name[16], want[16];
+    thread_name(name, sizeof name);
+    snprintf(want, sizeof want, "kobe-worker-%d", kobe_worker_index());
+    CHECK(strcmp(name, want) == 0); /* workers are named, the caller's thread too while it runs */
     for (int i = 0; i < 100; i++) CHECK_EQ(kobe_spawn(NULL, detached_body, NULL), 0);
     kobe_task *t;
     kobe_task_attr attr = {.name = "worker-bee"};
