@@ -19,11 +19,11 @@ typedef struct blocking_job {
 typedef struct blocking_pool blocking_pool;
 
 typedef struct blocking_pool_stats {
-    size_t threads;   /* alive now */
-    size_t idle;      /* waiting for a job now */
-    size_t queued;    /* submitted, not yet started */
-    size_t completed; /* jobs finished over the pool's life */
-    size_t spawned;   /* threads ever started */
+    size_t threads;    /* alive now */
+    size_t idle;       /* waiting for a job now */
+    size_t queued;     /* submitted, not yet started */
+    size_t completed;  /* jobs finished over the pool's life */
+    size_t spawned;    /* threads ever started */
     int shutting_down; /* destroy has begun */
 } blocking_pool_stats;
 
