@@ -234,8 +234,22 @@ void sched_notify(kobe_runtime *rt);
 void sched_switch_out(kobe_task *t, enum task_switch_reason why);
 void sched_after_switch(worker *w);
 
-/* Whether a yield would come straight back: nothing else is runnable on this worker. */
-bool sched_yield_is_noop(worker *w);
+/* The periodic duties of a worker (a non-blocking reactor turn, at most once a millisecond). */
+void sched_duties(worker *w);
+
+/* Whether a yield would come straight back, because nothing else is runnable on this worker; it
+ * counts as a run for the periodic duties, and does them here when they fall due, so a task that
+ * yields in a loop still lets I/O and timers through without switching out and back. */
+uint32_t runq_len(runq *q);
+
+static inline bool sched_yield_is_noop(worker *w) {
+    if (w->lifo || runq_len(&w->q) != 0) return false;
+    if (++w->tick % GLOBAL_CHECK_INTERVAL == 0) {
+        sched_duties(w);
+        if (w->lifo || runq_len(&w->q) != 0) return false;
+    }
+    return atomic_load_explicit(&w->rt->inject_len, memory_order_relaxed) == 0;
+}
 
 /* The worker loop; returns when the runtime stops. */
 void worker_run(worker *w);
@@ -245,7 +259,6 @@ void worker_unpark(worker *w);
 bool runq_push(runq *q, kobe_task *t, kobe_task **overflow, unsigned *noverflow);
 kobe_task *runq_pop(runq *q);
 kobe_task *runq_steal(runq *dst, runq *src, unsigned *nstolen);
-uint32_t runq_len(runq *q);
 
 /* global injection queue (runtime.c) */
 void inject_push(kobe_runtime *rt, kobe_task *first, kobe_task *last, unsigned n);

@@ -314,8 +314,7 @@ int kobe_yield(void) {
     if (atomic_load_explicit(&t->cancelled, memory_order_acquire)) return -ECANCELED;
     if (sched_yield_is_noop(w)) {
         /* Nothing else could run here now: switching out and straight back in would change
-         * nothing but the cost. The run still counts towards the periodic duties. */
-        w->tick++;
+         * nothing but the cost. */
         stat_inc(&w->stats.yields);
         return 0;
     }

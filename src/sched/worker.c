@@ -318,9 +318,8 @@ void sched_switch_out(kobe_task *t, enum task_switch_reason why) {
     sched_after_switch(sched_worker());
 }
 
-bool sched_yield_is_noop(worker *w) {
-    return !w->lifo && runq_len(&w->q) == 0 &&
-           atomic_load_explicit(&w->rt->inject_len, memory_order_relaxed) == 0 && !duties_due(w);
+void sched_duties(worker *w) {
+    maintenance(w); /* on the task's stack: it never switches, it only queues woken tasks */
 }
 
 static void run_task(worker *w, kobe_task *t) {
