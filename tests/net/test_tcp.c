@@ -420,5 +420,61 @@ static void test_bad_input(void) {
     CHECK_EQ(kobe_tcp_listen(&l, "127.0.0.1:0", NULL), -EPERM); /* outside a task */
 }
 
-TEST_MAIN(test_thousand_connections_every_backend, test_error_paths, test_connect_timeout,
-          test_bad_input)
+/* ---- listener options: reuseport, IPv6, v6-only ------------------------------------------ */
+
+static void *listen_options_main(void *arg) {
+    (void)arg;
+    /* Two listeners on one port only with SO_REUSEPORT. */
+    kobe_tcp_listen_opts rp = {.flags = KOBE_TCP_REUSEPORT};
+    kobe_tcp_listener *a, *b;
+    kobe_addr at;
+    CHECK_EQ(kobe_tcp_listen(&a, "127.0.0.1:0", &rp), 0);
+    CHECK_EQ(kobe_tcp_listener_addr(a, &at), 0);
+    CHECK_EQ(kobe_tcp_listen_addr(&b, &at, &rp), 0);
+    CHECK_EQ(kobe_tcp_listener_close(b), 0);
+    CHECK_EQ(kobe_tcp_listen_addr(&b, &at, NULL), -EADDRINUSE);
+    CHECK_EQ(kobe_tcp_listener_close(a), 0);
+
+    /* IPv6 loopback, when the machine has it; if not, it must say so precisely. */
+    kobe_tcp_listener *l6;
+    int rc = kobe_tcp_listen(&l6, "[::1]:0", NULL);
+    if (rc != 0) {
+        CHECK(rc == -EADDRNOTAVAIL || rc == -EAFNOSUPPORT);
+        fprintf(stderr, "no IPv6 loopback here (%s): IPv6 cases not run\n", kobe_strerror(rc));
+        return NULL;
+    }
+    kobe_addr a6;
+    CHECK_EQ(kobe_tcp_listener_addr(l6, &a6), 0);
+    CHECK_EQ(kobe_addr_family(&a6), AF_INET6);
+    char text[KOBE_ADDR_STRLEN];
+    CHECK(kobe_addr_format(&a6, text, sizeof text) > 0);
+    kobe_tcp_stream *c, *s;
+    CHECK_EQ(kobe_tcp_connect(&c, text, 5000), 0);
+    kobe_addr peer;
+    CHECK_EQ(kobe_tcp_accept(l6, &s, &peer), 0);
+    CHECK_EQ(kobe_addr_family(&peer), AF_INET6);
+    CHECK_EQ(kobe_tcp_write_all(c, "v6", 2, NULL), 2);
+    char buf[2];
+    CHECK_EQ(kobe_tcp_read_exact(s, buf, 2, NULL), 2);
+    CHECK(memcmp(buf, "v6", 2) == 0);
+    CHECK_EQ(kobe_tcp_close(c), 0);
+    CHECK_EQ(kobe_tcp_close(s), 0);
+    CHECK_EQ(kobe_tcp_listener_close(l6), 0);
+
+    /* v6-only: an IPv4 client cannot reach a "[::]" listener that sets it. */
+    kobe_tcp_listen_opts only = {.flags = KOBE_TCP_IPV6_ONLY};
+    CHECK_EQ(kobe_tcp_listen(&l6, "[::]:0", &only), 0);
+    CHECK_EQ(kobe_tcp_listener_addr(l6, &a6), 0);
+    char v4[32];
+    snprintf(v4, sizeof v4, "127.0.0.1:%d", kobe_addr_port(&a6));
+    CHECK_EQ(kobe_tcp_connect(&c, v4, 5000), -ECONNREFUSED);
+    CHECK_EQ(kobe_tcp_listener_close(l6), 0);
+    return NULL;
+}
+
+static void test_listen_options(void) {
+    CHECK_EQ(run_on(1, listen_options_main, NULL), 0);
+}
+
+TEST_MAIN(test_listen_options, test_thousand_connections_every_backend, test_error_paths,
+          test_connect_timeout, test_bad_input)
