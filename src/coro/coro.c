@@ -7,12 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if KOBE_ASAN
-#include <sanitizer/common_interface_defs.h>
-#endif
-#if KOBE_TSAN
-#include <sanitizer/tsan_interface.h>
-#endif
+#include "coro/annotate.h"
 
 void coro_switch_asm(void **save_sp, void *load_sp);
 void coro_trampoline(void);
@@ -24,9 +19,7 @@ void coro_trampoline(void);
 
 void coro_init_thread(coro_ctx *c) {
     memset(c, 0, sizeof *c);
-#if KOBE_TSAN
-    c->tsan_fiber = __tsan_get_current_fiber();
-#endif
+    annotate_thread(c);
 }
 
 void coro_make(coro_ctx *c, void *stack_lo, size_t size, void (*entry)(void *), void *arg) {
@@ -59,35 +52,17 @@ void coro_make(coro_ctx *c, void *stack_lo, size_t size, void (*entry)(void *), 
 #else
 #error "no assembly context switch for this architecture: configure with KOBE_CORO_UCONTEXT"
 #endif
-#if KOBE_TSAN
-    c->tsan_fiber = __tsan_create_fiber(0);
-    c->tsan_owned = true;
-#endif
+    annotate_new(c);
 }
 
 void coro_release(coro_ctx *c) {
-#if KOBE_TSAN
-    if (c->tsan_owned) __tsan_destroy_fiber(c->tsan_fiber);
-    c->tsan_fiber = NULL;
-    c->tsan_owned = false;
-#else
-    (void)c;
-#endif
+    annotate_release(c);
 }
 
 static inline void switch_common(coro_ctx *from, coro_ctx *to, int final) {
-#if KOBE_ASAN
-    __sanitizer_start_switch_fiber(final ? NULL : &from->asan_fake_stack, to->stack_lo,
-                                   to->stack_size);
-#endif
-#if KOBE_TSAN
-    __tsan_switch_to_fiber(to->tsan_fiber, 0);
-#endif
-    (void) final;
+    annotate_leave(from, to, final);
     coro_switch_asm(&from->sp, to->sp);
-#if KOBE_ASAN
-    __sanitizer_finish_switch_fiber(from->asan_fake_stack, NULL, NULL);
-#endif
+    annotate_arrive(from);
 }
 
 void coro_switch(coro_ctx *from, coro_ctx *to) {
@@ -100,9 +75,7 @@ void coro_switch_final(coro_ctx *from, coro_ctx *to) {
 }
 
 void coro_entered(void) {
-#if KOBE_ASAN
-    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
-#endif
+    annotate_arrive(NULL);
 }
 
 #endif

@@ -40,18 +40,11 @@ coro_switch_asm:
     cmpl (%rsp), %eax
     jne 1f
     cmpw 4(%rsp), %dx
-    jne 1f
-    addq $8, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbx
-    popq %rbp
-    ret
+    je 2f
 1:
     ldmxcsr (%rsp)
     fldcw 4(%rsp)
+2:
     addq $8, %rsp
     popq %r15
     popq %r14
