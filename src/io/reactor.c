@@ -207,7 +207,9 @@ static void dispatch_dir(io_source *s, uint32_t gen, enum io_dir d) {
     waitq *q = &s->dir[d].q;
     spin_lock_acquire(&q->lock);
     if (atomic_load_explicit(&s->gen, memory_order_relaxed) == gen) {
-        atomic_fetch_add_explicit(&s->dir[d].seq, 1, memory_order_release);
+        /* Every writer of seq holds this lock: a plain increment, published with release. */
+        uint32_t seq = atomic_load_explicit(&s->dir[d].seq, memory_order_relaxed);
+        atomic_store_explicit(&s->dir[d].seq, seq + 1, memory_order_release);
         waiter *w;
         while ((w = waitq_pop_locked(q))) waiter_signal(w, false);
     }
