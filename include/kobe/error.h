@@ -5,6 +5,8 @@
 #ifndef KOBE_ERROR_H
 #define KOBE_ERROR_H
 
+#include <errno.h> /* the codes kobe returns, negated: -ECANCELED, -ETIMEDOUT, ... */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
