@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "echo_task.h"
 #include "test.h"
 
 static atomic_long hits;
@@ -32,16 +33,9 @@ static void *storm(void *arg) {
 #define ROUNDS 5000
 
 static void *echo_side(void *arg) {
-    kobe_tcp_listener *l = arg;
     kobe_tcp_stream *s;
-    CHECK_EQ(kobe_tcp_accept(l, &s, NULL), 0);
-    char buf[256];
-    ssize_t n;
-    while ((n = kobe_tcp_read(s, buf, sizeof buf)) > 0)
-        CHECK_EQ(kobe_tcp_write_all(s, buf, (size_t)n, NULL), n);
-    CHECK_EQ(n, 0);
-    CHECK_EQ(kobe_tcp_close(s), 0);
-    return NULL;
+    CHECK_EQ(kobe_tcp_accept(arg, &s, NULL), 0);
+    return echo_stream(s);
 }
 
 static void *sleeper(void *arg) {

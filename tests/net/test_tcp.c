@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "echo_task.h"
 #include "net/tcp_internal.h"
 #include "sys/poller.h"
 #include "test.h"
@@ -37,17 +38,6 @@ static kobe_tcp_listener *listen_any(kobe_addr *addr) {
 #define CONNS 1000
 #define MSGS  4
 
-static void *echo_conn(void *arg) {
-    kobe_tcp_stream *s = arg;
-    char buf[8192];
-    ssize_t n;
-    while ((n = kobe_tcp_read(s, buf, sizeof buf)) > 0)
-        CHECK_EQ(kobe_tcp_write_all(s, buf, (size_t)n, NULL), n);
-    CHECK_EQ(n, 0);
-    CHECK_EQ(kobe_tcp_close(s), 0);
-    return NULL;
-}
-
 static void *acceptor(void *arg) {
     kobe_tcp_listener *l = arg;
     for (int i = 0; i < CONNS; i++) {
@@ -55,7 +45,7 @@ static void *acceptor(void *arg) {
         kobe_addr peer;
         CHECK_EQ(kobe_tcp_accept(l, &s, &peer), 0);
         CHECK_EQ(kobe_addr_family(&peer), AF_INET);
-        CHECK_EQ(kobe_spawn(NULL, echo_conn, s), 0);
+        CHECK_EQ(kobe_spawn(NULL, echo_stream, s), 0);
     }
     return NULL;
 }
