@@ -10,6 +10,10 @@ command -v make >/dev/null 2>&1 || need+=(make)
 [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
 if [ "${1:-}" = ci ]; then
   command -v clang >/dev/null 2>&1 || need+=(clang)
+  # The sanitizer runtimes are a separate package on Debian 12: prove TSan links, or get them.
+  if ! echo 'int main(void){return 0;}' | clang -x c -fsanitize=thread -o /dev/null - >/dev/null 2>&1; then
+    need+=(libclang-rt-dev)
+  fi
   command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
   command -v qemu-aarch64 >/dev/null 2>&1 || need+=(qemu-user)
   command -v clang-format >/dev/null 2>&1 || need+=(clang-format)
