@@ -31,8 +31,9 @@ int kobe_addr_parse(kobe_addr *out, const char *text);
  * Returns 0 or -EINVAL. */
 int kobe_addr_from_ip(kobe_addr *out, const char *ip, int port);
 
-/* Writes "a.b.c.d:port" or "[v6]:port" into buf. Returns the text's length, -EINVAL for a NULL
- * or unsupported address, -ENOSPC if buf is too small (buf then holds "" when size > 0). */
+/* Writes "a.b.c.d:port" or "[v6]:port" into buf (an IPv6 scope as its index: "[fe80::1%2]:80").
+ * Returns the text's length, -EINVAL for a NULL buf or a NULL or unsupported address, -ENOSPC if
+ * buf is too small (buf then holds "" when size > 0): never a cut-off address. */
 int kobe_addr_format(const kobe_addr *a, char *buf, size_t size);
 
 /* The port in host byte order, or -EINVAL. */

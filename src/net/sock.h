@@ -11,8 +11,9 @@
 
 #include "kobe/net.h"
 
-/* A non-blocking, close-on-exec socket of addr's family. Where the platform has SO_NOSIGPIPE,
- * it is set, so a write to a closed peer never raises SIGPIPE. Returns the fd or -errno. */
+/* A non-blocking, close-on-exec socket of family (AF_INET or AF_INET6) and type (SOCK_STREAM or
+ * SOCK_DGRAM); anything else is -EINVAL. Where the platform has SO_NOSIGPIPE it is set, so a
+ * write to a closed peer never raises SIGPIPE. Returns the fd or -errno. */
 int sock_open(int family, int type);
 
 /* Options for sock_listen, all optional. */
@@ -31,7 +32,8 @@ int sock_bind(const kobe_addr *addr, int type, const sock_listen_opts *opts);
 int sock_local_addr(int fd, kobe_addr *out);
 int sock_peer_addr(int fd, kobe_addr *out);
 
-/* Options. Each returns 0 or -errno (-EINVAL for a negative size or fd). */
+/* Options. Each returns 0 or -errno (-EINVAL for a negative size or fd). Buffer getters may
+ * report more than was set: the kernel doubles the value for its bookkeeping. */
 int sock_set_nodelay(int fd, bool on);
 int sock_get_nodelay(int fd, bool *on);
 int sock_set_keepalive(int fd, bool on, int idle_secs); /* idle_secs <= 0: system default */
@@ -44,7 +46,7 @@ int sock_set_send_buffer(int fd, int bytes);
 int sock_get_send_buffer(int fd, int *bytes);
 int sock_set_broadcast(int fd, bool on);
 int sock_get_broadcast(int fd, bool *on);
-int sock_set_ttl(int fd, int ttl);
+int sock_set_ttl(int fd, int ttl); /* 1..255; on an IPv6 socket, the hop limit */
 
 /* The pending error of a socket (SO_ERROR) as -errno, or 0. Used to finish a non-blocking
  * connect. */
